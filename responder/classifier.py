@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from responder.errors import ModelError
-from responder.features import char_features_of_word, tokens
+from responder.features import char_features_of_word, mark_negation, tokens, word_ngrams
 
 FORMAT = "responder-model/1"
 REBUILD = "rebuild it with `responder train` (or `make model`)"
@@ -98,7 +98,7 @@ class Model:
         counts: dict[int, int] = {}
         index = block.index
         if block.name == "word":
-            features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            features = word_ngrams(mark_negation(words))
         else:
             features = []
             cache = self._char_cache

@@ -29,10 +29,39 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
-def word_features(text: str) -> list[str]:
-    """Word unigrams and bigrams."""
-    words = tokens(text)
+# Words after these are marked `neg_`, so that "it is not broken, just the
+# wrong size" does not read as a damage claim.
+NEGATIONS = frozenset(
+    "not no never nothing none nor without isn't wasn't aren't weren't don't didn't doesn't "
+    "haven't hasn't won't can't cannot".split()
+)
+NEGATION_SPAN = 3
+
+
+def mark_negation(words: list[str]) -> list[str]:
+    """`["not", "broken", "at", "all", "ok"]` -> `["not", "neg_broken", "neg_at", "neg_all", "ok"]`."""
+    out: list[str] = []
+    left = 0
+    for word in words:
+        if word in NEGATIONS:
+            left = NEGATION_SPAN
+            out.append(word)
+        elif left:
+            out.append("neg_" + word)
+            left -= 1
+        else:
+            out.append(word)
+    return out
+
+
+def word_ngrams(words: list[str]) -> list[str]:
+    """Unigrams and bigrams of already negation-marked words."""
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def word_features(text: str) -> list[str]:
+    """Word unigrams and bigrams, negation-marked."""
+    return word_ngrams(mark_negation(tokens(text)))
 
 
 def char_features_of_word(word: str) -> list[str]:
