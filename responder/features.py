@@ -39,7 +39,7 @@ NEGATION_SPAN = 3
 
 
 def mark_negation(words: list[str]) -> list[str]:
-    """`["not", "broken", "at", "all", "ok"]` -> `["not", "neg_broken", "neg_at", "neg_all", "ok"]`."""
+    """`["not", "broken", "at", "all"]` -> `["not", "neg_broken", "neg_at", "neg_all"]`."""
     out: list[str] = []
     left = 0
     for word in words:
