@@ -17,6 +17,7 @@ _REPLY_HEADER = re.compile(
             (wrote|schrieb|a\ écrit|escribió|ha\ scritto|schreef|escreveu
              |pisze|skrev|kirjoitti)\s*:?\s*$
       | .{0,200}\b(wrote|schrieb|a\ écrit|escribió|escreveu)\s*:\s*$
+      | (am|le|el)\b.{0,100}\b(schrieb|a\ écrit|escribió)\b.{0,200}:\s*$
       | -{2,}\s*(original\ message|ursprüngliche\ nachricht|message\ d'origine
                  |mensaje\ original)\s*-{2,}
       | _{20,}\s*$
