@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     below = [f.key for f in figures if f.ok is False]
     if below:
         print(f"\nbelow target: {', '.join(below)}; profile with "
-              f"`.venv/bin/python benchmarks/profile.py` (see benchmarks/README.md)")
+              f"`.venv/bin/python benchmarks/profile_classify.py` (see benchmarks/README.md)")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({
         "count": count, "seed": args.seed, "quick": args.quick,

@@ -166,6 +166,13 @@ protocol imap {{
   # Tests open several connections at once (worker, IDLE watcher, APPEND).
   mail_max_userip_connections = 100
 }}
+service anvil {{
+  # Auth cannot open this socket, so it turns the login penalty off: after a failed
+  # login (the wrong-password test) every login from 127.0.0.1 would wait 2-15 s.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 """
 
 
