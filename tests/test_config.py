@@ -25,7 +25,8 @@ def write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[imap]\nhots = 'x'\n", r"responder\.toml: unknown key \[imap\] hots \(did you mean 'host'\?\)"),
+        ("[imap]\nhots = 'x'\n",
+         r"responder\.toml: unknown key \[imap\] hots \(did you mean 'host'\?\)"),
         ("[imapp]\nhost = 'x'\n", r"unknown section \[imapp\] \(did you mean 'imap'\?\)"),
         ("[imap]\nport = 'abc'\n", r"\[imap\] port must be an integer"),
         ("[imap]\nsecurity = 'ssl'\n", r"\[imap\] security must be one of tls, starttls, plain"),

@@ -18,7 +18,8 @@ QUOTE_CASES = [
     ("Thanks!\n\nFrom: Kiwami Box <support@kiwamibox.example>\nSent: Monday, 2 March 2026\n"
      "To: me\nSubject: Your order\n\nDear customer", "Thanks!", ""),
     ("Is this normal?\n\n---------- Forwarded message ---------\nFrom: Royal Mail\n"
-     "A fee is due on your parcel", "Is this normal?", "From: Royal Mail\nA fee is due on your parcel"),
+     "A fee is due on your parcel", "Is this normal?",
+     "From: Royal Mail\nA fee is due on your parcel"),
     ("Box arrived crushed.\n\nSent from my iPhone", "Box arrived crushed.", ""),
     ("Where is it?\n--\nAna Lima\nCEO, Lima Trading", "Where is it?", ""),
     ("> old quoted line\nMy new answer is here", "My new answer is here", ""),

@@ -103,7 +103,8 @@ def test_approved_reply_arrives_as_a_proper_reply(tmp_path: Path, smtp_server) -
     assert reply["References"] == "<root@mail.example> <orig@mail.example>"
     assert reply["From"] == "Kiwami Box Support <support@kiwamibox.example>"
     assert reply["Message-ID"].endswith("@kiwamibox.example>") and reply["Date"]
-    assert reply.get_content().replace("\r\n", "\n").strip() == "Dear Ana,\n\nYour order is cancelled."
+    body = reply.get_content().replace("\r\n", "\n").strip()
+    assert body == "Dear Ana,\n\nYour order is cancelled."
 
 
 def test_encoded_crlf_subject_cannot_add_a_recipient(tmp_path: Path, smtp_server) -> None:
