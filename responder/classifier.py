@@ -91,51 +91,57 @@ class Model:
         # Rows are features, so one fancy-index gathers the rows a text touches.
         self.coef_t = np.ascontiguousarray(arrays["coef"].T)
         self.intercept = arrays["intercept"]
-        self._char_cache: dict[str, list[str]] = {}
+        self._char_cache: dict[str, np.ndarray] = {}
 
     # -- features -------------------------------------------------------
-    def _block_counts(self, block: _Block, words: list[str]) -> dict[int, int]:
-        counts: dict[int, int] = {}
+    def _char_columns(self, block: _Block, words: list[str]) -> np.ndarray:
+        """Columns of the character n-grams of `words`, one entry per occurrence.
+
+        Words repeat across mails, so each word's columns are computed once and
+        cached: per message this is one concatenation instead of a dictionary
+        lookup per n-gram.
+        """
+        cache = self._char_cache
+        parts = []
         index = block.index
-        if block.name == "word":
-            features = word_ngrams(mark_negation(words))
-        else:
-            features = []
-            cache = self._char_cache
-            for word in words:
-                grams = cache.get(word)
-                if grams is None:
-                    grams = char_features_of_word(word)
-                    if len(cache) < 200_000:
-                        cache[word] = grams
-                features.extend(grams)
-        for feature in features:
-            column = index.get(feature)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        return counts
+        for word in words:
+            cols = cache.get(word)
+            if cols is None:
+                found = [index[g] for g in char_features_of_word(word) if g in index]
+                cols = np.asarray(found, dtype=np.int64)
+                if len(cache) < 200_000:
+                    cache[word] = cols
+            parts.append(cols)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def _word_columns(self, block: _Block, words: list[str]) -> np.ndarray:
+        index = block.index
+        found = [index[f] for f in word_ngrams(mark_negation(words)) if f in index]
+        return np.asarray(found, dtype=np.int64)
 
     def decision_scores(self, text: str) -> np.ndarray:
         """Raw linear scores per label, exactly as scikit-learn would compute them."""
         words = tokens(text)
-        columns: list[int] = []
-        values: list[float] = []
+        columns: list[np.ndarray] = []
+        values: list[np.ndarray] = []
         for block in self.blocks:
-            counts = self._block_counts(block, words)
-            if not counts:
+            if block.name == "word":
+                occurrences = self._word_columns(block, words)
+            else:
+                occurrences = self._char_columns(block, words)
+            if occurrences.size == 0:
                 continue
-            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            weights = (1.0 + np.log(tf)) * block.idf[cols]
+            cols, counts = np.unique(occurrences, return_counts=True)
+            weights = (1.0 + np.log(counts)) * block.idf[cols]
             norm = math.sqrt(float(weights @ weights))
             if norm > 0:
                 weights *= block.weight / norm
-            columns.extend((cols + block.offset).tolist())
-            values.extend(weights.tolist())
+            columns.append(cols + block.offset)
+            values.append(weights)
         if not columns:
             return self.intercept.astype(np.float64).copy()
-        rows = self.coef_t[np.asarray(columns, dtype=np.int64)]
-        return self.intercept + np.asarray(values) @ rows
+        rows = self.coef_t[np.concatenate(columns)]
+        return self.intercept + np.concatenate(values) @ rows
 
     def probabilities(self, text: str) -> np.ndarray:
         scores = self.decision_scores(text) / self.temperature

@@ -90,8 +90,14 @@ class ImapSource:
         try:
             info = client.select_folder(self.settings.folder)
         except _NETWORK_ERRORS as exc:
+            # imapclient drops the [NONEXISTENT] response code (Dovecot says "Mailbox
+            # doesn't exist"), so ask the server: a missing folder is a setting to fix,
+            # not an outage to retry for retry_max_seconds.
+            missing = (isinstance(exc, IMAPClientError)
+                       and ("NONEXISTENT" in str(exc).upper() or _folder_missing(client,
+                                                                               self.settings.folder)))
             _quietly_logout(client)
-            if isinstance(exc, IMAPClientError) and "NONEXISTENT" in str(exc).upper():
+            if missing:
                 raise ConfigError(f"[imap] folder {self.settings.folder!r} does not exist "
                                   f"on {self.settings.host}") from exc
             raise MailboxError(f"cannot select {self.settings.folder}: {exc}") from exc
@@ -110,20 +116,36 @@ class ImapSource:
     def location(self, uid: int) -> str:
         return f"{self.folder_key};UIDVALIDITY={self.uidvalidity}/;UID={uid}"
 
+    def _last_uid(self, store: Store) -> int:
+        """The store's high-water mark for this folder; 0 after a UIDVALIDITY change."""
+        state = store.folder_state(self.folder_key)
+        return state.last_uid if state and state.uidvalidity == self.uidvalidity else 0
+
+    def _uids_after(self, last_uid: int) -> list[int]:
+        assert self.client is not None, "open() first"
+        try:
+            # `N:*` matches the highest UID even when it is below N: filter.
+            return sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"])
+                          if u > last_uid)
+        except _NETWORK_ERRORS as exc:
+            raise MailboxError(f"search failed: {exc}") from exc
+
+    def has_new_mail(self, store: Store) -> bool:
+        """True if the folder holds mail past the store's high-water mark: mail that came
+        after a poll's SEARCH but before this connection's SELECT, which IDLE will never
+        announce because it is not new to this connection."""
+        return bool(self._uids_after(self._last_uid(store)))
+
     def batches(self, store: Store) -> Iterator[Batch]:
         assert self.client is not None, "open() first"
         state = store.folder_state(self.folder_key)
-        last_uid = state.last_uid if state and state.uidvalidity == self.uidvalidity else 0
+        last_uid = self._last_uid(store)
         if state and state.uidvalidity != self.uidvalidity:
             log.warning("%s: UIDVALIDITY changed (%s -> %s); rescanning, duplicates are "
                         "recognised by content", self.folder_key, state.uidvalidity,
                         self.uidvalidity)
         size = self.settings.batch_size
-        try:
-            uids = sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"])
-                          if u > last_uid)
-        except _NETWORK_ERRORS as exc:
-            raise MailboxError(f"search failed: {exc}") from exc
+        uids = self._uids_after(last_uid)
         for start in range(0, len(uids), size):
             chunk = uids[start : start + size]
             try:
@@ -177,10 +199,10 @@ class ImapSource:
         assert self.client is not None
         try:
             self.client.idle()
-            try:
-                responses = self.client.idle_check(timeout=seconds)
-            finally:
-                self.client.idle_done()
+            responses = list(self.client.idle_check(timeout=seconds))
+            # An EXISTS that lands between idle_check() and DONE comes back with DONE's
+            # reply; dropping it would leave that mail waiting for idle_seconds.
+            responses += self.client.idle_done()[1]
         except _NETWORK_ERRORS as exc:
             raise MailboxError(f"IDLE failed: {exc}") from exc
         return any(b"EXISTS" in r for r in responses if isinstance(r, tuple))
@@ -202,6 +224,13 @@ class ImapSource:
             self.client.append(folder, message, flags=[imapclient.SEEN])
         except _NETWORK_ERRORS as exc:
             raise MailboxError(f"appending to {folder} failed: {exc}") from exc
+
+
+def _folder_missing(client: imapclient.IMAPClient, folder: str) -> bool:
+    try:
+        return not client.folder_exists(folder)
+    except _NETWORK_ERRORS:
+        return False  # cannot tell: treat it as an outage, which is retried
 
 
 def _quietly_logout(client: imapclient.IMAPClient) -> None:

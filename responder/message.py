@@ -21,8 +21,9 @@ class Attachment:
 class ParsedMessage:
     """What triage needs from one email, decoded to plain text.
 
-    `headers` keeps every header as (lower-cased name, decoded value), each
-    value cut to a bounded length so that a 200 KB header cannot bloat memory.
+    `headers` keeps every header as (lower-cased name, raw value, still
+    RFC 2047-encoded), each value cut to a bounded length so that a 200 KB
+    header cannot bloat memory; `decode_header_value` decodes one for display.
     `newest_text` is only what the sender wrote this time: no quoted replies,
     forwarded history or signature. `forwarded_text` is the forwarded part, kept
     apart because a short "is this normal?" above a carrier notice needs it.

@@ -232,9 +232,12 @@ def parse_message(raw: bytes) -> ParsedMessage:
     except Exception as exc:  # noqa: BLE001 - the parser is meant to be total; be sure
         raise UnreadableMessage(f"the email parser failed: {exc.__class__.__name__}") from exc
 
-    headers: list[tuple[str, str]] = []
-    for name, value in msg.items()[:MAX_HEADERS]:
-        headers.append((str(name).lower(), decode_header_value(value)))
+    # Values stay RFC 2047-encoded here: screening reads only ASCII tokens, and
+    # decoding every header of every message would cost more than the rest of parsing.
+    headers = [
+        (str(name).lower(), _fix_surrogates(str(value))[:MAX_HEADER_VALUE])
+        for name, value in msg._headers[:MAX_HEADERS]  # raw pairs, skipping policy work
+    ]
     if not headers:
         raise UnreadableMessage("no headers")
 

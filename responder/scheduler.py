@@ -32,19 +32,28 @@ def _install_signal_handlers(stop: threading.Event, on_stop=None) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _poll(config: Config, stop: threading.Event) -> None:
-    """One poll; errors that retrying will fix are logged, the rest stop the service."""
+def _poll(config: Config, stop: threading.Event) -> bool:
+    """One poll; errors that retrying will fix are logged, the rest stop the service.
+    True if the poll ran to its end."""
     from responder.commands import make_worker
 
     with Store(config.store.path) as store:
         try:
-            make_worker(config, store, stop=stop).run_once()
+            report = make_worker(config, store, stop=stop).run_once()
         except (AuthenticationError, ConfigError):
             raise
         except MailboxError as exc:
             log.error("poll failed: %s; the next poll will try again", exc)
+            return False
         except ResponderError as exc:
             log.error("poll failed: %s", exc)
+            return False
+    return not report.locked_out
+
+
+def _mail_since_poll(watcher, config: Config) -> bool:
+    with Store(config.store.path) as store:
+        return watcher.has_new_mail(store)
 
 
 def run_forever(config: Config, *, idle: bool = False) -> int:
@@ -87,12 +96,17 @@ def _run_idle(config: Config, stop: threading.Event) -> int:
 
     log.info("waiting for mail with IMAP IDLE; stop with SIGTERM or Ctrl-C")
     while not stop.is_set():
-        _poll(config, stop)
+        polled = _poll(config, stop)
         if stop.is_set():
             break
         watcher = ImapSource(config.imap)
         try:
             watcher.open()
+            # Mail that came between the poll's SEARCH and this SELECT is not new to
+            # this connection, so IDLE would never announce it: poll again at once.
+            # Only after a poll that ran to its end, lest a failing poll spin.
+            if polled and _mail_since_poll(watcher, config):
+                continue
             if watcher.supports_idle():
                 # Short IDLE slices so that a stop request is noticed within seconds.
                 waited = 0

@@ -542,3 +542,10 @@ class Store:
         row = self.db.execute("SELECT password_hash FROM users WHERE name = ?",
                               (name,)).fetchone()
         return row[0] if row else None
+
+    # -- review page -----------------------------------------------------------
+    def draft_flags(self) -> list[str]:
+        """Every flag that some draft's message carries, sorted: the review page's filter."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT j.value FROM drafts d JOIN messages m ON m.id = d.message, "
+            "json_each(m.flags) j ORDER BY 1")]
