@@ -133,6 +133,8 @@ class WebSettings:
     secret_key_file: str = setting("", "File with the session signing key; if neither is set, "
                                    "one is made and kept beside the store.", path=True)
     threads: int = setting(4, "Worker threads of the WSGI server.")
+    secure_cookies: bool = setting(False, "Mark session cookies Secure: set when a TLS proxy "
+                                   "serves the page.")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from responder.classifier import Model, Prediction
 
 _SPLIT = re.compile(r"\n\s*\n|(?<=[.!?])\s+(?=[A-Z0-9(])|\n(?=\s*(?:\d+[.)]|[-*•])\s)")
 MIN_WORDS = 5
-SEGMENT_CONFIDENCE = 0.8
-WHOLE_MAIL_SUPPORT = 0.04
+SEGMENT_CONFIDENCE = 0.95
+WHOLE_MAIL_SUPPORT = 0.003
 
 
 def segments(text: str) -> list[str]:

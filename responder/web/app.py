@@ -214,7 +214,7 @@ def create_app(config: Config) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         # The page binds to localhost over plain http by default; a Secure cookie would
         # never come back. A `[web] secure_cookies` setting turns it on behind TLS.
-        SESSION_COOKIE_SECURE=bool(getattr(config.web, "secure_cookies", False)),
+        SESSION_COOKIE_SECURE=config.web.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=2_000_000,
         TEMPLATES_AUTO_RELOAD=False,
