@@ -35,7 +35,7 @@ def make_source(config: Config):
                          max_bytes=config.imap.max_message_bytes)
 
 
-def make_worker(config: Config, store: Store, stop=None):
+def make_worker(config: Config, store: Store, stop=None, progress=None):
     from responder.cli import make_triager
     from responder.worker import Worker
 
@@ -54,6 +54,7 @@ def make_worker(config: Config, store: Store, stop=None):
         retry_max_seconds=config.worker.retry_max_seconds,
         after_poll=after_poll,
         stop=stop,
+        progress=progress,
     )
 
 
@@ -71,8 +72,18 @@ def format_table(report) -> str:
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if args.once:
-        with open_store(config) as store:
-            report = make_worker(config, store).run_once()
+        bar = None
+        if sys.stderr.isatty():  # a backlog shows its progress on a terminal
+            from tqdm import tqdm
+
+            bar = tqdm(unit="msg", desc="triage", file=sys.stderr, leave=False)
+        try:
+            with open_store(config) as store:
+                report = make_worker(config, store, progress=bar.update if bar else None
+                                     ).run_once()
+        finally:
+            if bar is not None:
+                bar.close()
         if report.locked_out:
             print("responder: another poll is running; nothing to do", file=sys.stderr)
             return 0

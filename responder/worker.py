@@ -103,6 +103,7 @@ class Worker:
         after_poll: Callable[[], int] | None = None,
         stop: threading.Event | None = None,
         sleep: Callable[[float], object] = time.sleep,
+        progress: Callable[[int], object] | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -112,6 +113,7 @@ class Worker:
         self.after_poll = after_poll
         self.stop = stop or threading.Event()
         self.sleep = sleep
+        self.progress = progress  # called with the count of each committed batch
 
     def run_once(self) -> RunReport:
         report = RunReport()
@@ -187,6 +189,8 @@ class Worker:
         locations = [i.location if isinstance(i, Incoming) else i[0] for i in items]
         self.source.mark_done(locations)
         self.store.set_marked(locations)
+        if self.progress is not None:
+            self.progress(len(items))
 
     def _triage_one(self, fetched, report: RunReport) -> Incoming | tuple[str, int]:
         raw = fetched.raw

@@ -147,3 +147,43 @@ def test_run_once_cli_prints_the_summary_table(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(rows) == 3
     assert {"id", "message_id", "category", "action", "flags", "state"} <= set(rows[0])
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached before the safety timeout")
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_scheduled_run_polls_again_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+
+    inbox = make_maildir(tmp_path / "inbox", MAILS[:1])
+    config = tmp_path / "c.toml"
+    config.write_text(f"[maildir]\npath = '{inbox}'\n[store]\npath = 's.db'\n"
+                      "[worker]\npoll_seconds = 1\n")
+
+    def messages() -> int:
+        if not (tmp_path / "s.db").exists():
+            return 0
+        with Store(tmp_path / "s.db") as store:
+            return store.counts()["messages"]
+
+    process = subprocess.Popen([sys.executable, "-m", "responder", "-c", str(config), "run"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: messages() == 1)
+        (inbox / "new" / "1800000000.M9.test").write_bytes(MAILS[2])
+        _wait_for(lambda: messages() == 2)  # picked up by a later scheduled poll
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "SIGTERM" in err
