@@ -652,10 +652,10 @@ class Writer:
         attachments: list[Message] = []
         related: list[Message] = []
         p = rng.random()
-        photo_chance = {"damaged_item": 0.22, "customs_held": 0.05,
-                        "return_exchange": 0.04}.get(category, 0.004)
+        photo_chance = {"damaged_item": 0.2, "customs_held": 0.04,
+                        "return_exchange": 0.03}.get(category, 0.003)
         if p < photo_chance:
-            for n in range(rng.choice((1, 1, 1, 2, 2, 3))):
+            for n in range(rng.choice((1, 1, 1, 1, 2, 3))):
                 style = rng.random()
                 if style < 0.6:
                     fname = f"IMG_{when:%Y%m%d}_{rng.randrange(100000, 999999)}.jpg"

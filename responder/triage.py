@@ -137,15 +137,16 @@ class Triager:
         if missing_evidence:
             flags.append("missing_evidence")
 
-        action = "draft" if category != "other" and not flags else "human"
-        if flags == ["multiple_intents"] and "other" not in also:
-            action = "draft"
+        # A second intent alone still drafts: the draft answers both.
+        blocking = [f for f in flags if f != "multiple_intents"]
+        action = "draft" if category != "other" and not blocking else "human"
+        order_number = find_order_number(message.subject, newest)
         draft = self.drafter.render(
             DraftContext(
                 category=category,
                 also=also,
                 greeting_name=greeting_name(message.sender_name),
-                order_number=find_order_number(message.subject, newest),
+                order_number=order_number,
                 missing_evidence=missing_evidence,
                 shop_name=self.settings.shop_name,
                 signature=self.settings.signature,
@@ -160,7 +161,7 @@ class Triager:
             also=also,
             message_id=message.message_id,
             language=language,
-            order_number=find_order_number(message.subject, newest),
+            order_number=order_number,
         )
 
 

@@ -73,3 +73,74 @@ def triager(model, drafter) -> Triager:
         drafter=drafter,
         settings=TriageSettings(own_addresses=("support@kiwamibox.example",)),
     )
+
+
+# -- a real IMAP server: throw-away Dovecots (tests/dovecot.py) ------------------------------
+
+@pytest.fixture(scope="module")
+def dovecot():
+    """One Dovecot per test module. Tests share it but not mailboxes: each takes a fresh
+    account (`imap_account`). A missing Dovecot skips here and fails under CI=true."""
+    from dovecot import Dovecot, make_root
+
+    executable = require_program("dovecot", "/usr/sbin/dovecot")
+    server = Dovecot(make_root(), executable=executable)
+    # Made before start: an account added to a running Dovecot takes up to a second.
+    server.add_spare_users(30)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def dovecot_factory():
+    """Start private Dovecots, for tests that stop, restart or break their server."""
+    from dovecot import Dovecot, make_root
+
+    executable = require_program("dovecot", "/usr/sbin/dovecot")
+    servers: list[Dovecot] = []
+
+    def start(spare_users: int = 2) -> Dovecot:
+        server = Dovecot(make_root(), executable=executable)
+        servers.append(server)
+        server.add_spare_users(spare_users)
+        server.start()
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.cleanup()
+
+
+@pytest.fixture
+def imap_account(dovecot):
+    """An empty mailbox on the module's Dovecot that no other test uses."""
+    return dovecot.fresh_account()
+
+
+@pytest.fixture
+def imap_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write a responder config for an IMAP account; returns the file's path.
+
+        path = imap_config(account, imap={"batch_size": 50}, worker={"retry_max_seconds": 5})
+
+    The store is tmp_path/responder.db. The password goes into an environment
+    variable named in `[imap] password_env`, set for this test and the
+    subprocesses it starts, never into the file.
+    """
+    from dovecot import responder_config
+
+    def write(account, *, name: str = "responder.toml", **sections) -> Path:
+        env_name = f"IMAP_TEST_PASSWORD_{account.username.upper()}"
+        monkeypatch.setenv(env_name, account.password)
+        path = tmp_path / name
+        path.write_text(responder_config(account, store=tmp_path / "responder.db",
+                                         password_env=env_name, **sections),
+                        encoding="utf-8")
+        return path
+
+    return write

@@ -226,7 +226,23 @@ service imap-urlauth-login {{
 protocol imap {{
   mail_max_userip_connections = 100
 }}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 """
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: Linux then sends Dovecot SIGTERM when the test
+    process dies, so a killed pytest leaves no server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() is then the only way out
 
 
 class Dovecot:
@@ -326,9 +342,12 @@ class Dovecot:
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     # Its own process group: stop() can reap every Dovecot child.
                     start_new_session=True,
+                    preexec_fn=_die_with_parent,
                 )
             try:
                 self.wait_until_accepting(timeout)
+                # From now on the port is part of every client's config: keep it.
+                self._port_chosen = False
                 return
             except RuntimeError:
                 self._kill()
@@ -381,7 +400,6 @@ class Dovecot:
 
     def restart(self, timeout: float = 20.0) -> None:
         """Stop, then start again on the same port with the same Maildirs."""
-        self._port_chosen = False
         self.stop(timeout)
         self.start(timeout)
 
@@ -571,3 +589,38 @@ def _crlf(headers: Sequence[str], lines: Sequence[str]) -> bytes:
 
 def customer_mails(count: int, *, tag: str = "t", start: int = 0) -> list[bytes]:
     return [customer_mail(i, tag=tag) for i in range(start, start + count)]
+
+
+# -- a responder config for it ------------------------------------------------------------
+
+def responder_config(account: Account, *, store: Path, password_env: str,
+                     **sections: dict[str, object]) -> str:
+    """The TOML of a responder config that polls `account`; `sections` override keys,
+    e.g. `imap={"batch_size": 50}`. The password stays in the environment variable."""
+    settings: dict[str, dict[str, object]] = {
+        "source": {"kind": "imap"},
+        "imap": {"host": account.host, "port": account.port, "security": "plain",
+                 "username": account.username, "password_env": password_env,
+                 "folder": "INBOX", "batch_size": 100, "timeout_seconds": 10.0},
+        "store": {"path": str(store)},
+        # Retries stay short so that a test of an outage ends in seconds, not minutes.
+        "worker": {"retry_max_seconds": 60, "send_after_poll": False},
+    }
+    for section, values in sections.items():
+        settings.setdefault(section, {}).update(values)
+    lines = []
+    for section, values in settings.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"no TOML for {value!r}")
