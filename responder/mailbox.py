@@ -93,9 +93,8 @@ class ImapSource:
             # imapclient drops the [NONEXISTENT] response code (Dovecot says "Mailbox
             # doesn't exist"), so ask the server: a missing folder is a setting to fix,
             # not an outage to retry for retry_max_seconds.
-            missing = (isinstance(exc, IMAPClientError)
-                       and ("NONEXISTENT" in str(exc).upper() or _folder_missing(client,
-                                                                               self.settings.folder)))
+            missing = isinstance(exc, IMAPClientError) and (
+                "NONEXISTENT" in str(exc).upper() or _folder_missing(client, self.settings.folder))
             _quietly_logout(client)
             if missing:
                 raise ConfigError(f"[imap] folder {self.settings.folder!r} does not exist "
