@@ -152,6 +152,10 @@ class ImapSource:
                 limit = self.settings.max_message_bytes
                 small = [u for u in chunk if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= limit]
                 bodies = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+                # Oversized mail: only its header, which identifies it across a
+                # UIDVALIDITY reset and shows staff who wrote it.
+                large = [u for u in chunk if u in sizes and u not in bodies]
+                heads = self.client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
             except _NETWORK_ERRORS as exc:
                 raise MailboxError(f"fetch failed: {exc}") from exc
             batch = Batch(folder=self.folder_key, uidvalidity=self.uidvalidity)
@@ -162,7 +166,8 @@ class ImapSource:
                 raw = bodies.get(uid, {}).get(b"BODY[]") if uid in bodies else None
                 if raw is None and length <= self.settings.max_message_bytes:
                     continue  # vanished between the two fetches; next poll sees it if back
-                batch.items.append(Fetched(self.location(uid), raw, length, uid))
+                header = heads.get(uid, {}).get(b"BODY[HEADER]") if raw is None else None
+                batch.items.append(Fetched(self.location(uid), raw, length, uid, header))
             if batch.items:
                 yield batch
 

@@ -18,12 +18,14 @@ from responder.store import FolderState, Store
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """One message as fetched: `raw` is None when it was too large to fetch and parse."""
+    """One message as fetched: `raw` is None when it was too large to fetch and parse;
+    then `header` holds its header block, if the source could read it."""
 
     location: str
     raw: bytes | None
     size: int
     uid: int = 0
+    header: bytes | None = None
 
 
 @dataclass
@@ -83,8 +85,13 @@ class MaildirSource:
                 if location in known:
                     continue
                 size = path.stat().st_size
-                raw = path.read_bytes() if size <= self.max_bytes else None
-                batch.items.append(Fetched(location, raw, size))
+                raw = header = None
+                if size <= self.max_bytes:
+                    raw = path.read_bytes()
+                else:
+                    with path.open("rb") as handle:
+                        header = handle.read(64_000).split(b"\n\n", 1)[0]
+                batch.items.append(Fetched(location, raw, size, header=header))
             if batch.items:
                 yield batch
 

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from responder.errors import AuthenticationError, MailboxError
-from responder.sources import Batch, MailSource
+from responder.message import ParsedMessage
+from responder.parsing import UnreadableMessage, parse_message
+from responder.sources import Batch, Fetched, MailSource
 from responder.store import Incoming, Store
 from responder.triage import Triager, Verdict, unreadable_verdict
 
@@ -89,6 +91,16 @@ class PollLock:
 
 def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
+
+
+def header_only(header: bytes | None) -> ParsedMessage | None:
+    """Sender, subject and Message-ID of a message we did not fetch whole."""
+    if not header:
+        return None
+    try:
+        return parse_message(header + b"\n\n")
+    except UnreadableMessage:
+        return None
 
 
 class Worker:
@@ -192,18 +204,26 @@ class Worker:
         if self.progress is not None:
             self.progress(len(items))
 
-    def _triage_one(self, fetched, report: RunReport) -> Incoming | tuple[str, int]:
+    def _triage_one(self, fetched: Fetched, report: RunReport) -> Incoming | tuple[str, int]:
         raw = fetched.raw
-        digest = content_hash(raw) if raw is not None else f"oversized:{fetched.location}"
-        duplicate = self.store.find_duplicate(digest, None)
-        if duplicate is not None:
-            return (fetched.location, duplicate)
         message = None
-        if raw is None:
-            verdict = unreadable_verdict("oversized")
-        else:
+        if raw is not None:
+            digest = content_hash(raw)
+            duplicate = self.store.find_duplicate(digest, None)
+            if duplicate is not None:
+                return (fetched.location, duplicate)
             result = self.triager.triage(raw)
             verdict, message = result.verdict, result.message
+        else:
+            # Too large to parse: identify it by its header and size, and let a person look.
+            head = fetched.header or fetched.location.encode()
+            digest = "oversized:" + content_hash(head + str(fetched.size).encode())
+            message = header_only(fetched.header)
+            message_id = message.message_id if message else None
+            duplicate = self.store.find_duplicate(digest, message_id)
+            if duplicate is not None:
+                return (fetched.location, duplicate)
+            verdict = unreadable_verdict("oversized", message_id)
         report.add(verdict)
         return Incoming(
             location=fetched.location,
