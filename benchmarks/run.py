@@ -91,13 +91,15 @@ class Figure:
 
 @dataclass
 class Measured:
-    """One child process: wall seconds, exit status (None on timeout), peak RSS in KB."""
+    """One child process: wall seconds, exit status (None on timeout), peak RSS in KB and
+    CPU seconds (user + system; both only when measured with `rss=True`)."""
 
     seconds: float
     returncode: int | None
     stdout: str = ""
     stderr: str = ""
     max_rss_kb: int | None = None
+    cpu_seconds: float | None = None
 
     @property
     def failed(self) -> str:
@@ -110,12 +112,14 @@ class Measured:
         return ""
 
 
-RSS_METHOD = (f"{GNU_TIME} -f %M (GNU time, max RSS of the process)" if Path(GNU_TIME).is_file()
-              else "resource.getrusage(RUSAGE_CHILDREN).ru_maxrss in a wrapper process")
+RSS_METHOD = (f"{GNU_TIME} -f '%M %U %S' (GNU time: max RSS, CPU of the process)"
+              if Path(GNU_TIME).is_file()
+              else "resource.getrusage(RUSAGE_CHILDREN) in a wrapper process")
 _RSS_WRAPPER = (
     "import resource, subprocess, sys\n"
     "rc = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'{u.ru_maxrss} {u.ru_utime} {u.ru_stime}')\n"
     "sys.exit(rc)\n"
 )
 
@@ -128,7 +132,7 @@ def run_process(cmd: list[str], *, timeout: float, env: dict[str, str], cwd: Pat
         handle, rss_file = tempfile.mkstemp(prefix="bench-rss-")
         os.close(handle)
         if Path(GNU_TIME).is_file():
-            cmd = [GNU_TIME, "-f", "%M", "-o", rss_file, *cmd]
+            cmd = [GNU_TIME, "-f", "%M %U %S", "-o", rss_file, *cmd]
         else:
             cmd = [PYTHON, "-c", _RSS_WRAPPER, rss_file, *cmd]
     started = time.perf_counter()
@@ -149,10 +153,12 @@ def run_process(cmd: list[str], *, timeout: float, env: dict[str, str], cwd: Pat
                         (err or b"").decode("utf-8", "replace"))
     if rss_file:
         try:
-            text = Path(rss_file).read_text().strip().splitlines()
-            measured.max_rss_kb = int(text[-1]) if text else None
-        except (OSError, ValueError):
-            measured.max_rss_kb = None
+            # GNU time puts "Command exited with non-zero status" lines first.
+            rss, user, system = Path(rss_file).read_text().strip().splitlines()[-1].split()
+            measured.max_rss_kb = int(rss)
+            measured.cpu_seconds = float(user) + float(system)
+        except (OSError, ValueError, IndexError):
+            pass
         os.unlink(rss_file)
     return measured
 
@@ -199,7 +205,7 @@ def write_config(path: Path, *, port: int | None = None, user: str = "",
 
 # -- the benchmarks ----------------------------------------------------------------------
 def bench_throughput(mail: Path, count: int, work: Path, env: dict[str, str],
-                     timeout: float) -> tuple[Figure, float | None, int | None]:
+                     timeout: float) -> tuple[Figure, Measured]:
     config = write_config(work / "classify.toml")
     measured = run_process([RESPONDER, "--config", str(config), "classify", str(mail)],
                            timeout=timeout, env=env, cwd=work, rss=True, discard_stdout=True)
@@ -210,6 +216,9 @@ def bench_throughput(mail: Path, count: int, work: Path, env: dict[str, str],
         floors.append(Floor("in-loop rate (after start-up and model load)",
                             int(match.group(1)) / float(match.group(2)), "msg/s",
                             "reference, not a floor"))
+    if measured.cpu_seconds and not measured.failed:
+        floors.append(Floor("reference: CPU time (user+sys) per message",
+                            measured.cpu_seconds / count * 1000, "ms"))
     for label, command in (("floor: policy.default parse + subject, from, body",
                             "parse-default"),
                            ("floor: compat32 bare parse", "parse-compat32")):
@@ -223,7 +232,7 @@ def bench_throughput(mail: Path, count: int, work: Path, env: dict[str, str],
         ok=None if value is None else value >= TARGET_THROUGHPUT,
         floors=floors, note=measured.failed,
     )
-    return figure, value, measured.max_rss_kb
+    return figure, measured
 
 
 def pick_one(mail: Path) -> Path:
@@ -275,7 +284,8 @@ def bench_cold_run(server: BenchServer, work: Path, env: dict[str, str],
 
 
 def bench_backlog(server: BenchServer, count: int, work: Path, env: dict[str, str],
-                  timeout: float, classify_rate: float | None) -> tuple[Figure, Figure]:
+                  timeout: float, classify: Measured) -> tuple[Figure, Figure]:
+    classify_rate = rate(count, classify)
     fetch = run_process([PYTHON, FLOORS, "imap-fetch", server.host, str(server.port),
                          server.user, "INBOX", "500"], timeout=timeout, env=env, cwd=work)
     store = work / "backlog" / "store.db"
@@ -297,7 +307,12 @@ def bench_backlog(server: BenchServer, count: int, work: Path, env: dict[str, st
         Floor("reference: classify throughput (figure 1)", classify_rate, "msg/s"),
     ]
     if share is not None:
-        floors.append(Floor("backlog / classify", share * 100, "%"))
+        floors.append(Floor("backlog / classify, wall time (the figure)", share * 100, "%"))
+    if measured.cpu_seconds and classify.cpu_seconds and not note and not classify.failed:
+        floors.append(Floor("reference: CPU time (user+sys) per message",
+                            measured.cpu_seconds / count * 1000, "ms"))
+        floors.append(Floor("backlog / classify, by CPU time (less sensitive to a busy "
+                            "machine)", classify.cpu_seconds / measured.cpu_seconds * 100, "%"))
     backlog = Figure(
         key="backlog_throughput", unit="msg/s", value=value,
         label=f"3  backlog: responder run --once, {count:,} msgs in Dovecot INBOX, fresh store",
@@ -328,6 +343,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:.3f} s"
     if unit == "%":
         return f"{value:.0f} %"
+    if unit == "ms":
+        return f"{value:.2f} ms"
     return f"{value:,.0f} {unit}"
 
 
@@ -393,10 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     env = child_env()
 
     print(f"1/4 triage throughput over {count:,} files ...", flush=True)
-    throughput, classify_rate, classify_rss = bench_throughput(mail, count, work, env, timeout)
-    if classify_rss:
+    throughput, classify = bench_throughput(mail, count, work, env, timeout)
+    if classify.max_rss_kb and not classify.failed:
         throughput.floors.append(Floor("reference: peak RSS of this classify run",
-                                       classify_rss / 1024, "MB"))
+                                       classify.max_rss_kb / 1024, "MB"))
     print("2/4 cold start ...", flush=True)
     figures = [throughput, bench_cold_classify(mail, work, env, args.repeat)]
 
@@ -427,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(bench_cold_run(server, work, env, args.repeat))
             print("3/4 backlog ...", flush=True)
             server.warm_up()
-            backlog, memory = bench_backlog(server, count, work, env, timeout, classify_rate)
+            backlog, memory = bench_backlog(server, count, work, env, timeout, classify)
             backlog.note = "; ".join(filter(None, [
                 f"loaded by {LOADS[args.load]} in {server.load_seconds:.1f} s and indexed "
                 "before timing; responder's default batch_size 200", backlog.note]))
