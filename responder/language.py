@@ -49,6 +49,8 @@ _NON_LATIN_SCRIPTS = (
 
 
 def _non_latin_share(text: str) -> float:
+    if text.isascii():  # most mail: no need to look at each letter
+        return 0.0
     letters = 0
     foreign = 0
     for char in text[:2000]:

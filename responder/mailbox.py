@@ -19,6 +19,7 @@ import logging
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 
 import imapclient
@@ -39,10 +40,15 @@ _LOCATION = re.compile(r";UIDVALIDITY=(\d+)/;UID=(\d+)$")
 class ImapSource:
     """One IMAP account and folder, opened per poll."""
 
+    prefetch = True  # batches() may run in a background thread
+
     def __init__(self, settings: ImapSettings, *, password: str | None = None) -> None:
         self.settings = settings
         self._password = password
         self.client: imapclient.IMAPClient | None = None
+        # The worker fetches the next batch in a thread while it triages this one;
+        # the lock keeps the fetch and the marking from sharing the connection at once.
+        self._lock = threading.Lock()
         self.uidvalidity = 0
         self.keyword_allowed = False
         self.folder_key = (f"imap://{settings.username}@{settings.host}:{settings.port}/"
@@ -148,14 +154,8 @@ class ImapSource:
         for start in range(0, len(uids), size):
             chunk = uids[start : start + size]
             try:
-                sizes = self.client.fetch(chunk, ["RFC822.SIZE"])
-                limit = self.settings.max_message_bytes
-                small = [u for u in chunk if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= limit]
-                bodies = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-                # Oversized mail: only its header, which identifies it across a
-                # UIDVALIDITY reset and shows staff who wrote it.
-                large = [u for u in chunk if u in sizes and u not in bodies]
-                heads = self.client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+                with self._lock:
+                    sizes, bodies, heads = self._fetch(chunk)
             except _NETWORK_ERRORS as exc:
                 raise MailboxError(f"fetch failed: {exc}") from exc
             batch = Batch(folder=self.folder_key, uidvalidity=self.uidvalidity)
@@ -170,6 +170,19 @@ class ImapSource:
                 batch.items.append(Fetched(self.location(uid), raw, length, uid, header))
             if batch.items:
                 yield batch
+
+    def _fetch(self, chunk: list[int]) -> tuple[dict, dict, dict]:
+        """Sizes of `chunk`, bodies of those within the limit, headers of the others."""
+        assert self.client is not None
+        sizes = self.client.fetch(chunk, ["RFC822.SIZE"])
+        limit = self.settings.max_message_bytes
+        small = [u for u in chunk if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= limit]
+        bodies = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+        # Oversized mail: only its header, which identifies it across a
+        # UIDVALIDITY reset and shows staff who wrote it.
+        large = [u for u in chunk if u in sizes and u not in bodies]
+        heads = self.client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+        return sizes, bodies, heads
 
     def _uids_of(self, locations: list[str]) -> list[int]:
         uids = []
@@ -187,10 +200,11 @@ class ImapSource:
         if not uids or self.client is None:
             return
         try:
-            if self.keyword_allowed and self.settings.keyword:
-                self.client.add_flags(uids, [self.settings.keyword.encode()], silent=True)
-            if self.settings.move_to:
-                self.client.move(uids, self.settings.move_to)
+            with self._lock:
+                if self.keyword_allowed and self.settings.keyword:
+                    self.client.add_flags(uids, [self.settings.keyword.encode()], silent=True)
+                if self.settings.move_to:
+                    self.client.move(uids, self.settings.move_to)
         except _NETWORK_ERRORS as exc:
             raise MailboxError(f"marking triaged mail failed: {exc}") from exc
 

@@ -95,14 +95,6 @@ def decode_header_value(value: object) -> str:
     return _WS.sub(" ", text).strip()[:MAX_HEADER_VALUE]
 
 
-def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # noqa: BLE001
-        return ""
-    return decode_header_value(value) if value is not None else ""
-
-
 def _first_message_id(value: str) -> str | None:
     match = _MESSAGE_ID.search(value or "")
     return match.group(0) if match else None
@@ -240,9 +232,16 @@ def parse_message(raw: bytes) -> ParsedMessage:
     ]
     if not headers:
         raise UnreadableMessage("no headers")
+    # First value of each header: Message.get() scans every header per call.
+    first: dict[str, str] = {}
+    for name, value in headers:
+        first.setdefault(name, value)
+
+    def header(name: str) -> str:
+        return decode_header_value(first[name]) if name in first else ""
 
     sender_name, sender_address = "", ""
-    from_value = msg.get("From")
+    from_value = first.get("from")
     if from_value is not None:
         try:
             name, address = email.utils.parseaddr(_fix_surrogates(str(from_value)))
@@ -252,7 +251,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         sender_address = address.strip().lower()[:320]
 
     date = None
-    date_value = msg.get("Date")
+    date_value = first.get("date")
     if date_value:
         try:
             date = email.utils.parsedate_to_datetime(str(date_value))
@@ -262,15 +261,15 @@ def parse_message(raw: bytes) -> ParsedMessage:
     plain, html, attachments = _collect(msg)
     body = plain if plain.strip() else html_to_text(html)
     newest, forwarded = split_newest_text(body)
-    references = tuple(_MESSAGE_ID.findall(_header(msg, "References")))[:50]
+    references = tuple(_MESSAGE_ID.findall(header("references")))[:50]
 
     return ParsedMessage(
         sender_name=sender_name[:200],
         sender_address=sender_address,
-        subject=_header(msg, "Subject")[:1000],
+        subject=header("subject")[:1000],
         date=date,
-        message_id=_first_message_id(_header(msg, "Message-ID")),
-        in_reply_to=_first_message_id(_header(msg, "In-Reply-To")),
+        message_id=_first_message_id(header("message-id")),
+        in_reply_to=_first_message_id(header("in-reply-to")),
         references=references,
         content_type=_content_type(msg),
         headers=tuple(headers),

@@ -39,6 +39,7 @@ _OUTLOOK_NEXT = re.compile(
     r"^\s*\*?(sent|date|gesendet|envoyé|enviado|to|an|à|para|subject|betreff|objet|asunto)\s*:",
     re.IGNORECASE,
 )
+_WRAPPED_REPLY_START = re.compile(r"^\s*(on|am|le|el)\b", re.IGNORECASE)
 _SIGNATURE = re.compile(
     r"""^\s*(
         --\s*$
@@ -77,12 +78,12 @@ def split_newest_text(body: str) -> tuple[str, str]:
                 rest for rest in lines[index + 1 :] if not rest.startswith(">")
             ).strip()
             break
-        joined = line + " " + lines[index + 1] if index + 1 < len(lines) else line
         if _REPLY_HEADER.match(line) or (
             # Clients wrap long "On ..., X <x@y> wrote:" lines in two.
-            re.match(r"^\s*(on|am|le|el)\b", line, re.IGNORECASE)
-            and _REPLY_HEADER.match(joined)
-            and len(line) > 30
+            len(line) > 30
+            and index + 1 < len(lines)
+            and _WRAPPED_REPLY_START.match(line)
+            and _REPLY_HEADER.match(f"{line} {lines[index + 1]}")
         ):
             break
         if _is_outlook_block(lines, index):

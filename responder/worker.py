@@ -22,9 +22,10 @@ import fcntl
 import hashlib
 import logging
 import os
+import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,50 @@ class PollLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+_END = object()
+
+
+def prefetched(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """Run `batches` one step ahead in a thread: the next batch downloads while this one
+    is triaged. The source's errors are raised here, in the consumer's thread."""
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    cancel = threading.Event()
+
+    def put(item: object) -> bool:
+        while not cancel.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer to raise
+            put(exc)
+            return
+        put(_END)
+
+    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        cancel.set()
+        # Let a fetch in flight finish before the caller closes the connection.
+        thread.join(timeout=120)
 
 
 def content_hash(raw: bytes) -> str:
@@ -181,7 +226,10 @@ class Worker:
         if leftover:
             self.source.mark_done(leftover)
             self.store.set_marked(leftover)
-        for batch in self.source.batches(self.store):
+        batches = self.source.batches(self.store)
+        if self.source.prefetch:
+            batches = prefetched(batches)
+        for batch in batches:
             self._process(batch, report)
             if self.stop.is_set():
                 log.info("stop requested; the poll ends after the messages in hand")
