@@ -19,7 +19,6 @@ import logging
 import re
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 
 import imapclient
@@ -40,15 +39,11 @@ _LOCATION = re.compile(r";UIDVALIDITY=(\d+)/;UID=(\d+)$")
 class ImapSource:
     """One IMAP account and folder, opened per poll."""
 
-    prefetch = True  # batches() may run in a background thread
-
     def __init__(self, settings: ImapSettings, *, password: str | None = None) -> None:
         self.settings = settings
         self._password = password
         self.client: imapclient.IMAPClient | None = None
-        # The worker fetches the next batch in a thread while it triages this one;
-        # the lock keeps the fetch and the marking from sharing the connection at once.
-        self._lock = threading.Lock()
+
         self.uidvalidity = 0
         self.keyword_allowed = False
         self.folder_key = (f"imap://{settings.username}@{settings.host}:{settings.port}/"
@@ -154,8 +149,7 @@ class ImapSource:
         for start in range(0, len(uids), size):
             chunk = uids[start : start + size]
             try:
-                with self._lock:
-                    sizes, bodies, heads = self._fetch(chunk)
+                sizes, bodies, heads = self._fetch(chunk)
             except _NETWORK_ERRORS as exc:
                 raise MailboxError(f"fetch failed: {exc}") from exc
             batch = Batch(folder=self.folder_key, uidvalidity=self.uidvalidity)
@@ -200,11 +194,10 @@ class ImapSource:
         if not uids or self.client is None:
             return
         try:
-            with self._lock:
-                if self.keyword_allowed and self.settings.keyword:
-                    self.client.add_flags(uids, [self.settings.keyword.encode()], silent=True)
-                if self.settings.move_to:
-                    self.client.move(uids, self.settings.move_to)
+            if self.keyword_allowed and self.settings.keyword:
+                self.client.add_flags(uids, [self.settings.keyword.encode()], silent=True)
+            if self.settings.move_to:
+                self.client.move(uids, self.settings.move_to)
         except _NETWORK_ERRORS as exc:
             raise MailboxError(f"marking triaged mail failed: {exc}") from exc
 

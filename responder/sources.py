@@ -42,7 +42,6 @@ class Batch:
 
 class MailSource(Protocol):
     prefix: str  # every location of this source starts with it
-    prefetch: bool  # may batches() run in a background thread while a batch is triaged?
 
     def open(self) -> None: ...
     def close(self) -> None: ...
@@ -52,8 +51,6 @@ class MailSource(Protocol):
 
 class MaildirSource:
     """Reads a local Maildir (new/ and cur/) and leaves the files as they are."""
-
-    prefetch = False  # reading local files is cheap, and batches() asks the store
 
     def __init__(self, path: Path, *, batch_size: int = 200, max_bytes: int = 25_000_000) -> None:
         self.path = path

@@ -278,57 +278,95 @@ class Store:
         return found
 
     def find_duplicate(self, content_hash: str, message_id: str | None) -> int | None:
-        row = self.db.execute("SELECT id FROM messages WHERE content_hash = ?",
-                              (content_hash,)).fetchone()
-        if row is None and message_id:
-            row = self.db.execute("SELECT id FROM messages WHERE message_id = ? LIMIT 1",
-                                  (message_id,)).fetchone()
-        return row[0] if row else None
+        """The message already recorded with this content or Message-ID, or None."""
+        found = self.find_duplicates([content_hash], [message_id] if message_id else [])
+        return found.get(content_hash) or (found.get(message_id) if message_id else None)
+
+    def _lookup(self, sql: str, keys: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(sql.format(marks=marks), chunk).fetchall())
+        return found
+
+    def find_duplicates(self, hashes: Iterable[str],
+                        message_ids: Iterable[str] = ()) -> dict[str, int]:
+        """{content hash or Message-ID: message} for those already recorded: one query
+        per kind for a whole batch, where a query per message would cost more than
+        the inserts."""
+        found = self._lookup("SELECT content_hash, id FROM messages WHERE content_hash IN "
+                             "({marks})", list(dict.fromkeys(hashes)))
+        found.update(self._lookup("SELECT message_id, min(id) FROM messages WHERE message_id "
+                                  "IN ({marks}) GROUP BY message_id",
+                                  list(dict.fromkeys(message_ids))))
+        return found
 
     def record_batch(self, items: Iterable[Incoming | tuple[str, int]],
                      folder_state: FolderState | None = None) -> tuple[int, int]:
         """Record messages (or `(location, message)` aliases) and the folder mark in one
-        transaction. Returns (new messages, duplicates)."""
-        new = duplicates = 0
+        transaction. Returns (new messages, duplicates).
+
+        Rows are collected first and written with one `executemany` per table: a
+        backlog commits hundreds of messages at a time.
+        """
+        items = list(items)
         stamp = now_iso()
+        message_rows: list[tuple] = []
+        location_rows: list[tuple[str, int]] = []
+        draft_rows: list[tuple] = []
+        duplicates = 0
         with self.transaction() as db:
+            fresh = [i for i in items if not isinstance(i, tuple)]
+            seen_locations = self.known_locations(i.location for i in fresh)
+            # Content hashes and Message-IDs already stored, and those of this batch.
+            known = self.find_duplicates((i.content_hash for i in fresh),
+                                         (i.message_id for i in fresh if i.message_id))
+            # BEGIN IMMEDIATE makes this the only writer, so ids can be handed out here.
+            next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0]
             for item in items:
                 if isinstance(item, tuple):
-                    db.execute("INSERT OR IGNORE INTO locations(location, message) VALUES (?, ?)",
-                               item)
+                    if item[0] not in seen_locations:
+                        seen_locations.add(item[0])
+                        location_rows.append(item)
                     duplicates += 1
                     continue
-                if db.execute("SELECT 1 FROM locations WHERE location = ?",
-                              (item.location,)).fetchone():
+                if item.location in seen_locations:
                     duplicates += 1
                     continue
-                existing = self.find_duplicate(item.content_hash, item.message_id)
+                seen_locations.add(item.location)
+                existing = known.get(item.content_hash) or (
+                    known.get(item.message_id) if item.message_id else None)
                 if existing is not None:
-                    db.execute("INSERT INTO locations(location, message) VALUES (?, ?)",
-                               (item.location, existing))
+                    location_rows.append((item.location, existing))
                     duplicates += 1
                     continue
-                cursor = db.execute(
-                    """INSERT INTO messages(message_id, content_hash, received_at, size, raw,
-                       sender_name, sender_address, subject, newest_text, category, confidence,
-                       action, flags, also, language)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (item.message_id, item.content_hash, stamp, item.size, item.raw,
-                     item.sender_name, item.sender_address, item.subject, item.newest_text,
-                     item.category, item.confidence, item.action, json.dumps(list(item.flags)),
-                     json.dumps(list(item.also)), item.language),
-                )
-                message = cursor.lastrowid
-                db.execute("INSERT INTO locations(location, message) VALUES (?, ?)",
-                           (item.location, message))
+                message = next_id
+                next_id += 1
+                known[item.content_hash] = message
+                if item.message_id:
+                    known[item.message_id] = message
+                message_rows.append((
+                    message, item.message_id, item.content_hash, stamp, item.size, item.raw,
+                    item.sender_name, item.sender_address, item.subject, item.newest_text,
+                    item.category, item.confidence, item.action, json.dumps(list(item.flags)),
+                    json.dumps(list(item.also)), item.language,
+                ))
+                location_rows.append((item.location, message))
                 if item.action != "skip":
-                    db.execute(
-                        """INSERT INTO drafts(message, state, category, body, drafted_body,
-                           recipient, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                        (message, State.PENDING, item.category, item.draft or "",
-                         item.draft or "", item.sender_address, stamp, stamp),
-                    )
-                new += 1
+                    draft_rows.append((message, State.PENDING, item.category, item.draft or "",
+                                       item.draft or "", item.sender_address, stamp, stamp))
+            db.executemany(
+                """INSERT INTO messages(id, message_id, content_hash, received_at, size, raw,
+                   sender_name, sender_address, subject, newest_text, category, confidence,
+                   action, flags, also, language)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", message_rows)
+            db.executemany("INSERT INTO locations(location, message) VALUES (?, ?)",
+                           location_rows)
+            db.executemany(
+                """INSERT INTO drafts(message, state, category, body, drafted_body,
+                   recipient, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                draft_rows)
             if folder_state is not None:
                 db.execute(
                     """INSERT INTO folders(folder, uidvalidity, last_uid) VALUES (?, ?, ?)
@@ -336,7 +374,7 @@ class Store:
                        last_uid = excluded.last_uid""",
                     (folder_state.folder, folder_state.uidvalidity, folder_state.last_uid),
                 )
-        return new, duplicates
+        return len(message_rows), duplicates
 
     def unmarked_locations(self, prefix: str) -> list[str]:
         return [r[0] for r in self.db.execute(

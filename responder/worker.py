@@ -22,10 +22,9 @@ import fcntl
 import hashlib
 import logging
 import os
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,50 +87,6 @@ class PollLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
-
-
-_END = object()
-
-
-def prefetched(batches: Iterator[Batch]) -> Iterator[Batch]:
-    """Run `batches` one step ahead in a thread: the next batch downloads while this one
-    is triaged. The source's errors are raised here, in the consumer's thread."""
-    handoff: queue.Queue = queue.Queue(maxsize=1)
-    cancel = threading.Event()
-
-    def put(item: object) -> bool:
-        while not cancel.is_set():
-            try:
-                handoff.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer to raise
-            put(exc)
-            return
-        put(_END)
-
-    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        cancel.set()
-        # Let a fetch in flight finish before the caller closes the connection.
-        thread.join(timeout=120)
 
 
 def content_hash(raw: bytes) -> str:
@@ -226,10 +181,7 @@ class Worker:
         if leftover:
             self.source.mark_done(leftover)
             self.store.set_marked(leftover)
-        batches = self.source.batches(self.store)
-        if self.source.prefetch:
-            batches = prefetched(batches)
-        for batch in batches:
+        for batch in self.source.batches(self.store):
             self._process(batch, report)
             if self.stop.is_set():
                 log.info("stop requested; the poll ends after the messages in hand")
@@ -238,9 +190,17 @@ class Worker:
     def _process(self, batch: Batch, report: RunReport) -> None:
         items: list[Incoming | tuple[str, int]] = []
         last_uid = 0
+        # Mail the store already holds (a copy, or a rescan after a UIDVALIDITY reset)
+        # is recognised by its bytes before any triage work.
+        hashes = {f.location: content_hash(f.raw) for f in batch.items if f.raw is not None}
+        recorded = self.store.find_duplicates(hashes.values())
         for fetched in batch.items:
             last_uid = max(last_uid, fetched.uid)
-            items.append(self._triage_one(fetched, report))
+            digest = hashes.get(fetched.location)
+            if digest is not None and digest in recorded:
+                items.append((fetched.location, recorded[digest]))
+            else:
+                items.append(self._triage_one(fetched, digest, report))
             if self.stop.is_set():
                 break
         new, duplicates = self.store.record_batch(items, batch.state_after(last_uid))
@@ -252,14 +212,11 @@ class Worker:
         if self.progress is not None:
             self.progress(len(items))
 
-    def _triage_one(self, fetched: Fetched, report: RunReport) -> Incoming | tuple[str, int]:
+    def _triage_one(self, fetched: Fetched, digest: str | None,
+                    report: RunReport) -> Incoming | tuple[str, int]:
         raw = fetched.raw
         message = None
-        if raw is not None:
-            digest = content_hash(raw)
-            duplicate = self.store.find_duplicate(digest, None)
-            if duplicate is not None:
-                return (fetched.location, duplicate)
+        if raw is not None and digest is not None:
             result = self.triager.triage(raw)
             verdict, message = result.verdict, result.message
         else:
