@@ -48,6 +48,7 @@ _CHARSET_ALIASES = {
 }
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
+_MBOX_SEPARATOR = re.compile(rb"From [^\s:]+[ \t]*\r?\n|From [^\s:]+ ")
 _WS = re.compile(r"[ \t\r\n]+")
 
 
@@ -219,6 +220,12 @@ def parse_message(raw: bytes) -> ParsedMessage:
         raise UnreadableMessage("empty message")
     if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnreadableMessage("an Outlook .msg file, not an RFC 822 message")
+    # Files saved by some tools start with a UTF-8 byte-order mark or an mbox "From "
+    # separator line; neither is part of the message.
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if _MBOX_SEPARATOR.match(raw):
+        raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
     try:
         msg = email.parser.BytesParser().parsebytes(raw)
     except Exception as exc:  # noqa: BLE001 - the parser is meant to be total; be sure

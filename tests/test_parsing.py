@@ -121,3 +121,12 @@ def test_huge_header_is_cut() -> None:
     raw = b"From: a@b.example\nSubject: x\nX-Junk: " + b"a" * 300_000 + b"\n\nbody\n"
     msg = parse_message(raw)
     assert all(len(value) <= 4_000 for _, value in msg.headers)
+
+
+@pytest.mark.parametrize(
+    "prefix", [b"\xef\xbb\xbf", b"From someone@example.com Thu Mar  8 17:40:36 2005\n",
+               b"\xef\xbb\xbfFrom -\n"],
+)
+def test_bom_and_mbox_separator_are_not_part_of_the_message(prefix: bytes) -> None:
+    msg = parse_message(prefix + b"From: Ana <ana@mail.example>\nSubject: Late\n\nWhere is it?\n")
+    assert msg.sender_address == "ana@mail.example" and msg.subject == "Late"
