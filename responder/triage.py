@@ -10,7 +10,7 @@ nothing) never pays for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from responder.classifier import Model
@@ -164,13 +164,3 @@ class Triager:
             order_number=order_number,
         )
 
-
-def summarize(verdicts: Iterable[Verdict]) -> dict[tuple[str, str], dict]:
-    """Counts per (category, action), with the flags seen: for the run summary table."""
-    table: dict[tuple[str, str], dict] = {}
-    for verdict in verdicts:
-        row = table.setdefault((verdict.category, verdict.action), {"count": 0, "flags": {}})
-        row["count"] += 1
-        for flag in verdict.flags:
-            row["flags"][flag] = row["flags"].get(flag, 0) + 1
-    return table
