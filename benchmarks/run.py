@@ -48,6 +48,8 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402 - a sibling script, not a package
 
+from responder.config import ImapSettings  # noqa: E402
+
 if TYPE_CHECKING:  # imported when needed: the IMAP figures are optional
     from imap_server import BenchServer
 
@@ -447,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
             backlog, memory = bench_backlog(server, count, work, env, timeout, classify)
             backlog.note = "; ".join(filter(None, [
                 f"loaded by {LOADS[args.load]} in {server.load_seconds:.1f} s and indexed "
-                "before timing; responder's default batch_size 200", backlog.note]))
+                f"before timing; responder's default batch_size {ImapSettings().batch_size}",
+                backlog.note]))
             figures += [backlog, memory]
         finally:
             server.close()

@@ -70,7 +70,7 @@ class ImapSettings:
     password_file: str = setting("", "File that holds the IMAP password (wins over the env).",
                                  path=True)
     folder: str = setting("INBOX", "The folder to triage.")
-    batch_size: int = setting(200, "Messages fetched per IMAP FETCH.")
+    batch_size: int = setting(500, "Messages fetched per IMAP FETCH and committed together.")
     max_message_bytes: int = setting(25_000_000,
                                      "Larger messages get a human verdict without parsing.")
     keyword: str = setting("$Triaged", "Keyword set on triaged mail, where the server allows it.")
