@@ -16,6 +16,7 @@ from __future__ import annotations
 import email.parser
 import email.utils
 import re
+from dataclasses import dataclass
 from email.header import decode_header
 from email.message import Message
 
@@ -101,7 +102,8 @@ def _first_message_id(value: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _part_payload_bytes(part: Message) -> bytes:
+def part_payload_bytes(part: Message) -> bytes:
+    """A part's decoded bytes; broken encodings give the raw text rather than an error."""
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64 or quoted-printable
@@ -115,7 +117,7 @@ def _part_payload_bytes(part: Message) -> bytes:
 
 
 def _part_text(part: Message) -> str:
-    data = _part_payload_bytes(part)[: MAX_BODY_CHARS * 4]
+    data = part_payload_bytes(part)[: MAX_BODY_CHARS * 4]
     try:
         charset = part.get_content_charset()
     except Exception:  # noqa: BLE001
@@ -134,7 +136,7 @@ def _estimated_size(part: Message) -> int:
     return len(raw)
 
 
-def _filename(part: Message) -> str:
+def part_filename(part: Message) -> str:
     try:
         name = part.get_filename()
     except Exception:  # noqa: BLE001
@@ -144,26 +146,26 @@ def _filename(part: Message) -> str:
     return decode_header_value(name)[:255]
 
 
-def _content_type(part: Message) -> str:
+def part_content_type(part: Message) -> str:
     try:
         return part.get_content_type()
     except Exception:  # noqa: BLE001
         return "application/octet-stream"
 
 
-def _walk(root: Message) -> list[tuple[Message, int, str]]:
-    """Leaf parts in document order with their depth and parent type, bounded.
+def walk_leaves(root: Message) -> list[tuple[Message, str, str]]:
+    """Leaf parts in document order with their own and their parent's type, bounded.
 
     Iterative, so that pathological nesting cannot exhaust the stack.
     `message/rfc822` parts are leaves: an attached email is an attachment.
     """
-    leaves: list[tuple[Message, int, str]] = []
+    found: list[tuple[Message, str, str]] = []
     stack: list[tuple[Message, int, str]] = [(root, 0, "")]
     seen = 0
     while stack and seen < MAX_PARTS:
         part, depth, parent = stack.pop()
         seen += 1
-        ctype = _content_type(part)
+        ctype = part_content_type(part)
         if part.is_multipart() and not ctype.startswith("message/") and depth < MAX_DEPTH:
             children = part.get_payload()
             if isinstance(children, list):
@@ -171,8 +173,8 @@ def _walk(root: Message) -> list[tuple[Message, int, str]]:
                     if isinstance(child, Message):
                         stack.append((child, depth + 1, ctype))
             continue
-        leaves.append((part, depth, parent))
-    return leaves
+        found.append((part, ctype, parent))
+    return found
 
 
 def _disposition(part: Message) -> str:
@@ -180,34 +182,53 @@ def _disposition(part: Message) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One leaf part: body text or an attachment, with what was read of its headers."""
+
+    part: Message
+    content_type: str
+    filename: str
+    disposition: str
+    parent_type: str
+    is_body_text: bool
+
+
+def leaves(root: Message) -> list[Leaf]:
+    """Every leaf part in document order, marked as body text or attachment.
+
+    Body text is a text/plain or text/html part that is not an attachment and has
+    no file name (or the whole message, when it is a single text part); every
+    other leaf is an attachment. The review page lists attachments by this order.
+    """
+    out = []
+    for part, ctype, parent in walk_leaves(root):
+        disposition = _disposition(part)
+        filename = part_filename(part)
+        body = (ctype in ("text/plain", "text/html") and disposition != "attachment"
+                and not filename) or (part is root and not part.is_multipart()
+                                      and ctype.startswith("text/"))
+        out.append(Leaf(part, ctype, filename, disposition, parent, body))
+    return out
+
+
 def _collect(root: Message) -> tuple[str, str, list[Attachment]]:
     """(plain text, html text, attachments) of the message's body parts."""
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
-    for part, _depth, parent in _walk(root):
-        ctype = _content_type(part)
-        disposition = _disposition(part)
-        filename = _filename(part)
-        is_body_text = (
-            ctype in ("text/plain", "text/html")
-            and disposition != "attachment"
-            and not filename
-        )
-        if is_body_text:
-            (plain if ctype == "text/plain" else html).append(_part_text(part))
+    for leaf in leaves(root):
+        if leaf.is_body_text:
+            (html if leaf.content_type == "text/html" else plain).append(_part_text(leaf.part))
             continue
-        if part is root and not part.is_multipart() and ctype.startswith("text/"):
-            plain.append(_part_text(part))
-            continue
-        content_id = part.get("Content-ID")
+        content_id = leaf.part.get("Content-ID")
         attachments.append(
             Attachment(
-                filename=filename,
-                content_type=ctype,
-                size=_estimated_size(part),
-                inline=disposition == "inline"
-                or (disposition == "" and parent == "multipart/related"),
+                filename=leaf.filename,
+                content_type=leaf.content_type,
+                size=_estimated_size(leaf.part),
+                inline=leaf.disposition == "inline"
+                or (leaf.disposition == "" and leaf.parent_type == "multipart/related"),
                 content_id=str(content_id).strip()[:200] if content_id else None,
             )
         )
@@ -278,7 +299,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         message_id=_first_message_id(header("message-id")),
         in_reply_to=_first_message_id(header("in-reply-to")),
         references=references,
-        content_type=_content_type(msg),
+        content_type=part_content_type(msg),
         headers=tuple(headers),
         newest_text=newest,
         full_text=body,

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from responder.parsing import MAX_DEPTH, MAX_PARTS, decode_header_value
+from responder.parsing import leaves, part_content_type, part_payload_bytes
 
 INLINE_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
@@ -52,23 +52,8 @@ def _matches_signature(content_type: str, data: bytes) -> bool:
     return False
 
 
-def _content_type(part: Message) -> str:
-    try:
-        return part.get_content_type()
-    except Exception:  # noqa: BLE001 - junk headers must not break the page
-        return "application/octet-stream"
-
-
-def _filename(part: Message) -> str:
-    try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001
-        name = None
-    return decode_header_value(name)[:255] if name else ""
-
-
 def _payload(part: Message) -> bytes:
-    if _content_type(part).startswith("message/"):
+    if part_content_type(part).startswith("message/"):
         # An attached email: compat32 gives its parsed form; hand out its bytes.
         inner = part.get_payload()
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
@@ -76,51 +61,15 @@ def _payload(part: Message) -> bytes:
                 return inner[0].as_bytes()
             except Exception:  # noqa: BLE001
                 return b""
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - broken base64 or quoted-printable
-        data = None
-    if isinstance(data, bytes):
-        return data
-    text = part.get_payload()
-    return text.encode("utf-8", "surrogateescape") if isinstance(text, str) else b""
-
-
-def _leaves(root: Message) -> list[Message]:
-    """Leaf parts in document order, bounded like `parsing._walk` (iterative, so that deep
-    nesting cannot exhaust the stack)."""
-    leaves: list[Message] = []
-    stack: list[tuple[Message, int]] = [(root, 0)]
-    seen = 0
-    while stack and seen < MAX_PARTS:
-        part, depth = stack.pop()
-        seen += 1
-        ctype = _content_type(part)
-        if part.is_multipart() and not ctype.startswith("message/") and depth < MAX_DEPTH:
-            children = part.get_payload()
-            if isinstance(children, list):
-                stack.extend((c, depth + 1) for c in reversed(children)
-                             if isinstance(c, Message))
-            continue
-        leaves.append(part)
-    return leaves
+    return part_payload_bytes(part)
 
 
 def _attachment_leaves(raw: bytes) -> list[tuple[Message, str, str]]:
-    """(part, content type, file name) of every attachment, without decoding any payload."""
+    """(part, content type, file name) of every attachment, without decoding any payload:
+    the same parts, in the same order, as `parse_message` lists."""
     root = email.parser.BytesParser().parsebytes(raw)
-    found: list[tuple[Message, str, str]] = []
-    for part in _leaves(root):
-        ctype = _content_type(part)
-        filename = _filename(part)
-        disposition = str(part.get("Content-Disposition", "") or "").split(";", 1)[0]
-        is_attachment = disposition.strip().lower() == "attachment"
-        if ctype in ("text/plain", "text/html") and not is_attachment and not filename:
-            continue  # body text: the page shows it as text
-        if part is root and not part.is_multipart() and ctype.startswith("text/"):
-            continue
-        found.append((part, ctype, filename))
-    return found
+    return [(leaf.part, leaf.content_type, leaf.filename)
+            for leaf in leaves(root) if not leaf.is_body_text]
 
 
 def _part(index: int, part: Message, ctype: str, filename: str) -> Part:
