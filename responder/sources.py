@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from responder.errors import MailboxError
+from responder.errors import ConfigError
 from responder.store import FolderState, Store
 
 
@@ -60,7 +60,9 @@ class MaildirSource:
 
     def open(self) -> None:
         if not (self.path / "new").is_dir() and not (self.path / "cur").is_dir():
-            raise MailboxError(f"{self.path}: not a Maildir (no new/ or cur/ folder)")
+            # A wrong path: retrying will not help, so it is a configuration error.
+            raise ConfigError(f"[maildir] path {self.path}: not a Maildir (no new/ or cur/ "
+                              "folder)")
 
     def close(self) -> None:
         pass

@@ -187,3 +187,12 @@ def test_scheduled_run_polls_again_and_stops_on_sigterm(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0, err
     assert "Traceback" not in err and "SIGTERM" in err
+
+
+def test_missing_maildir_is_a_config_error_not_an_outage(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f"[maildir]\npath = '{tmp_path / 'nope'}'\n[store]\npath = 's.db'\n")
+    result = subprocess.run([sys.executable, "-m", "responder", "-c", str(config), "run",
+                             "--once"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "[maildir] path" in result.stderr
