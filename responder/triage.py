@@ -137,9 +137,10 @@ class Triager:
         if missing_evidence:
             flags.append("missing_evidence")
 
-        # A second intent alone still drafts: the draft answers both.
-        blocking = [f for f in flags if f != "multiple_intents"]
-        action = "draft" if category != "other" and not blocking else "human"
+        # Every flag routes to a person. For `multiple_intents` too: the draft answers
+        # both requests, but a second intent read from one sentence is often wrong,
+        # and a reply that answers a question nobody asked must not go out in a hurry.
+        action = "draft" if category != "other" and not flags else "human"
         order_number = find_order_number(message.subject, newest)
         draft = self.drafter.render(
             DraftContext(
