@@ -463,16 +463,25 @@ class Store:
                               f"{' or '.join(s.value for s in allowed)}")
         return row[0]
 
-    def edit(self, draft_id: int, actor: str, body: str, category: str | None = None) -> None:
+    def edit(self, draft_id: int, actor: str, body: str, category: str | None = None,
+             flags: tuple[str, ...] | None = None) -> None:
+        """Save a new draft text; with `category`, also the new category and the flags of
+        the re-drafted verdict (a damage claim without photos keeps `missing_evidence`
+        whichever category staff chose). The old values stay in the audit log."""
         with self.transaction() as db:
             self._state_in(db, draft_id, (State.PENDING,))
-            old = db.execute("SELECT body, category FROM drafts WHERE id = ?",
+            old = db.execute("SELECT d.body, d.category, m.flags, d.message FROM drafts d "
+                             "JOIN messages m ON m.id = d.message WHERE d.id = ?",
                              (draft_id,)).fetchone()
             db.execute("UPDATE drafts SET body = ?, category = COALESCE(?, category), "
                        "updated_at = ? WHERE id = ?", (body, category, now_iso(), draft_id))
-            detail = {"before": old[0], "after": body}
+            detail: dict = {"before": old[0], "after": body}
             if category and category != old[1]:
                 detail["category"] = [old[1], category]
+            if flags is not None and list(flags) != json.loads(old[2]):
+                db.execute("UPDATE messages SET flags = ? WHERE id = ?",
+                           (json.dumps(list(flags)), old[3]))
+                detail["flags"] = [json.loads(old[2]), list(flags)]
             self._audit(db, draft_id, actor, "edit", detail)
 
     def approve(self, draft_id: int, actor: str, body: str | None = None,

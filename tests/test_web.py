@@ -410,6 +410,18 @@ def test_changing_the_category_redrafts_from_that_template(client, site: Site) -
     assert refused.status_code == 400
 
 
+def test_a_new_category_brings_its_own_flags(client, site: Site) -> None:
+    # The exchange mail has no photo: as a damage claim it must ask for one, and say so.
+    draft = site.ids["exchange"]
+    assert "missing_evidence" not in site.item("exchange").flags
+    client.post(f"/drafts/{draft}/category", data={"csrf_token": csrf(client),
+                                                   "category": "damaged_item"})
+    after = site.item("exchange")
+    assert "missing_evidence" in after.flags and "pictures or a video" in after.body
+    with site.store() as store:
+        assert "missing_evidence" in store.audit_log(draft)[-1]["detail"]["flags"][1]
+
+
 def test_a_reply_held_in_doubt_can_be_released(client, site: Site) -> None:
     draft = site.ids["cancel"]
     with site.store() as store:  # a crash between the SMTP hand-over and its commit

@@ -291,7 +291,8 @@ def change_category(draft_id: int) -> Response:
         except UnreadableMessage as exc:
             raise ReviewError(f"the mail cannot be read ({exc}); edit the text by hand") from exc
         verdict = web_state().triager().classify(parsed, category=category)
-        store.edit(draft_id, g.user, verdict.draft or "", category=category)
+        store.edit(draft_id, g.user, verdict.draft or "", category=category,
+                   flags=verdict.flags)
     except ResponderError as exc:
         flash(f"Category not changed: {exc}", "error")
     else:
