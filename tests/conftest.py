@@ -144,3 +144,21 @@ def imap_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return path
 
     return write
+
+
+# -- a real SMTP server: aiosmtpd (tests/smtp.py) -------------------------------------------
+
+@pytest.fixture
+def smtp_server():
+    """`(recorder, port)` of an aiosmtpd server on 127.0.0.1 that keeps every mail."""
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp import Recorder, free_port
+
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield recorder, controller.port
+    finally:
+        controller.stop()

@@ -11,8 +11,8 @@ import pytest
 
 from responder.config import load_config
 from responder.store import State, Store
+from tests.smtp import Recorder, free_port
 from tests.test_imap import store_path
-from tests.test_sender import Recorder, free_port
 
 pytestmark = pytest.mark.slow
 

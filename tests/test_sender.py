@@ -5,56 +5,21 @@ from __future__ import annotations
 import email
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from responder.config import load_config
 from responder.parsing import parse_message
 from responder.sender import send_approved
 from responder.store import State, Store
 from tests.mails import raw_mail
+from tests.smtp import Recorder, free_port
 from tests.test_store_worker import incoming
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Recorder:
-    """An SMTP handler that keeps every envelope; `on_data` may act before the 250 reply."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-        self.on_data = None
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        with self.lock:
-            self.envelopes.append(envelope)
-        if self.on_data is not None:
-            self.on_data()
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
 
 
 def make_config(tmp_path: Path, port: int, extra: str = ""):

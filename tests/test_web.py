@@ -8,14 +8,12 @@ a real aiosmtpd server, and drive Debian's Chromium with Playwright.
 
 from __future__ import annotations
 
-import email
 import functools
 import itertools
 import mailbox
 import os
 import re
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -24,7 +22,6 @@ import urllib.request
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email import policy
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,6 +34,7 @@ from responder.web.app import CSP, create_app
 from responder.web.auth import hash_password
 from tests.conftest import ROOT, require
 from tests.mails import raw_mail
+from tests.smtp import Recorder, free_port
 
 USER = "kim"
 PASSWORD = "correct horse battery"
@@ -461,43 +459,6 @@ def test_queue_filters_and_counts(client, site: Site) -> None:
 
 
 # -- a real SMTP server and waitress --------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps every envelope it is handed."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        with self.lock:
-            self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        with self.lock:
-            return [email.message_from_bytes(e.content, policy=policy.default)
-                    for e in self.envelopes]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Recorder, int]]:
-    from aiosmtpd.controller import Controller
-
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
-
 
 @pytest.mark.slow
 def test_bulk_approve_sends_at_once_when_smtp_is_set(tmp_path: Path, smtp_server) -> None:
