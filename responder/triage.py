@@ -118,7 +118,11 @@ class Triager:
 
         prediction = self.model.predict(text)
         flags: list[str] = []
-        if category is None:
+        if category is None and language != "en" and not prediction.confident:
+            # The model reads English: an unsure guess about other-language mail is noise
+            # (a German late-parcel mail read as a damage claim), so a person answers it.
+            category, confidence, also = "other", prediction.probabilities["other"], ()
+        elif category is None:
             category = prediction.category
             confidence = prediction.confidence
             also = tuple(second_intents(self.model, prediction, newest))
