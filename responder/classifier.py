@@ -27,6 +27,7 @@ from responder.errors import ModelError
 from responder.features import char_features_of_word, mark_negation, tokens, word_ngrams
 
 FORMAT = "responder-model/1"
+MIN_KNOWN_WORDS = 3  # distinct known words below which no prediction counts as confident
 REBUILD = "rebuild it with `responder train` (or `make model`)"
 CATEGORIES = (
     "cancel_order",
@@ -92,6 +93,7 @@ class Model:
         self.coef_t = np.ascontiguousarray(arrays["coef"].T)
         self.intercept = arrays["intercept"]
         self._char_cache: dict[str, np.ndarray] = {}
+        self.word_vocabulary = next(b.index for b in self.blocks if b.name == "word")
 
     # -- features -------------------------------------------------------
     def _char_columns(self, block: _Block, words: list[str]) -> np.ndarray:
@@ -121,7 +123,9 @@ class Model:
 
     def decision_scores(self, text: str) -> np.ndarray:
         """Raw linear scores per label, exactly as scikit-learn would compute them."""
-        words = tokens(text)
+        return self._scores(tokens(text))
+
+    def _scores(self, words: list[str]) -> np.ndarray:
         columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for block in self.blocks:
@@ -143,21 +147,30 @@ class Model:
         rows = self.coef_t[np.concatenate(columns)]
         return self.intercept + np.concatenate(values) @ rows
 
-    def probabilities(self, text: str) -> np.ndarray:
-        scores = self.decision_scores(text) / self.temperature
+    def _softmax(self, scores: np.ndarray) -> np.ndarray:
+        scores = scores / self.temperature
         scores -= scores.max()
         exp = np.exp(scores)
         return exp / exp.sum()
 
+    def probabilities(self, text: str) -> np.ndarray:
+        return self._softmax(self.decision_scores(text))
+
     def predict(self, text: str) -> Prediction:
-        probs = self.probabilities(text)
+        words = tokens(text)
+        probs = self._softmax(self._scores(words))
         best = int(probs.argmax())
         category = self.labels[best]
+        threshold = self.thresholds.get(category, self.default_threshold)
+        # With almost no word the model knows ("64423 / Blah blah blah"), the scores are
+        # little more than the intercepts, and the softmax is confident about nothing.
+        if sum(1 for word in set(words) if word in self.word_vocabulary) < MIN_KNOWN_WORDS:
+            threshold = 1.01
         return Prediction(
             category=category,
             confidence=float(probs[best]),
             probabilities={label: float(p) for label, p in zip(self.labels, probs, strict=True)},
-            threshold=self.thresholds.get(category, self.default_threshold),
+            threshold=threshold,
         )
 
 

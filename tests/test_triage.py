@@ -44,3 +44,14 @@ def test_label_follows_the_newest_text_not_the_quoted_thread(triager) -> None:
         "On Tue, 3 Mar 2026 at 02:14, Kiwami Box <support@kiwamibox.example> wrote:\n"
         "> Your parcel is late; tracking shows it is still in transit in customs."))
     assert triager.triage(raw).verdict.category == "return_exchange"
+
+
+def test_a_mail_with_no_known_words_is_never_drafted(triager) -> None:
+    verdict = triager.triage(raw_mail(subject="64423", body="Blah blah blah")).verdict
+    assert verdict.action == "human"
+
+
+def test_thresholds_never_drop_below_the_floor(model) -> None:
+    from responder.training import MIN_THRESHOLD
+
+    assert min(model.thresholds.values()) >= MIN_THRESHOLD
