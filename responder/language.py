@@ -78,6 +78,3 @@ def detect_language(text: str) -> str:
         return best_lang
     return "en"
 
-
-def is_english(text: str) -> bool:
-    return detect_language(text) == "en"

@@ -394,12 +394,6 @@ class Store:
             "drafts": one("SELECT count(*) FROM drafts").fetchone()[0],
         }
 
-    def verdict_table(self) -> list[tuple[str, str, str, int]]:
-        """(category, action, flags JSON, count) over all messages."""
-        return list(self.db.execute(
-            "SELECT category, action, flags, count(*) FROM messages GROUP BY 1, 2, 3 "
-            "ORDER BY 1, 2, 3"))
-
     def raw_message(self, message: int) -> bytes | None:
         row = self.db.execute("SELECT raw FROM messages WHERE id = ?", (message,)).fetchone()
         return bytes(row[0]) if row and row[0] is not None else None

@@ -114,6 +114,32 @@ def _identities() -> _Identities:
                        mail.pw_uid, mail.pw_gid, True)
 
 
+def _services(port: int, chroot: str) -> str:
+    """The service blocks, the same in Dovecot 2.3 and 2.4 syntax."""
+    return f"""service imap-login {{
+{chroot}  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service imap-urlauth-login {{
+{chroot}}}
+protocol imap {{
+  # Tests open several connections at once (worker, IDLE watcher, APPEND).
+  mail_max_userip_connections = 100
+}}
+service anvil {{
+  # Auth cannot open this socket, so it turns the login penalty off: after a failed
+  # login (the wrong-password test) every login from 127.0.0.1 would wait 2-15 s.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
+
+
 def _config_23(root: Path, port: int, ids: _Identities) -> str:
     chroot = "" if ids.chroot_login else "  chroot =\n"
     return f"""# Written by tests/dovecot.py for one test run (Dovecot 2.3 syntax).
@@ -152,28 +178,7 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {root}/passwd
 }}
-service imap-login {{
-{chroot}  inet_listener imap {{
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service imap-urlauth-login {{
-{chroot}}}
-protocol imap {{
-  # Tests open several connections at once (worker, IDLE watcher, APPEND).
-  mail_max_userip_connections = 100
-}}
-service anvil {{
-  # Auth cannot open this socket, so it turns the login penalty off: after a failed
-  # login (the wrong-password test) every login from 127.0.0.1 would wait 2-15 s.
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-"""
+""" + _services(port, chroot)
 
 
 def _config_24(root: Path, port: int, ids: _Identities) -> str:
@@ -213,25 +218,7 @@ passdb passwd-file {{
 userdb passwd-file {{
   passwd_file_path = {root}/passwd
 }}
-service imap-login {{
-{chroot}  inet_listener imap {{
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service imap-urlauth-login {{
-{chroot}}}
-protocol imap {{
-  mail_max_userip_connections = 100
-}}
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-"""
+""" + _services(port, chroot)
 
 
 def _die_with_parent() -> None:

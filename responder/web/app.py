@@ -90,14 +90,20 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _utc(iso: str) -> datetime | None:
+    """A stored ISO timestamp as an aware datetime (the store keeps UTC), or None."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def format_age(iso: str, now: datetime) -> str:
     """'just now', '12 min ago', '3 h ago', '5 d ago' for an ISO timestamp."""
-    try:
-        then = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
+    then = _utc(iso)
+    if then is None:
         return iso or ""
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
     seconds = max(0, int((now - then).total_seconds()))
     if seconds < 60:
         return "just now"
@@ -109,13 +115,10 @@ def format_age(iso: str, now: datetime) -> str:
 
 
 def format_when(iso: str) -> str:
-    """'2026-03-02T12:05:33+00:00' -> '2026-03-02 12:05 UTC' (the store keeps UTC)."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
+    """'2026-03-02T12:05:33+00:00' -> '2026-03-02 12:05 UTC'."""
+    moment = _utc(iso)
+    if moment is None:
         return iso or ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
